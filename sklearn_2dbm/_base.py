@@ -159,6 +159,7 @@ class BaseBiLSTMClassifier(ClassifierMixin, BaseEstimator):
         "num_layers": [Interval(numbers.Integral, 1, None, closed="left")],
         "attention_size": [Interval(numbers.Integral, 1, None, closed="left"), None],
         "dropout": [Interval(numbers.Real, 0, 1, closed="left")],
+        "lstm_dropout": [Interval(numbers.Real, 0, 1, closed="left")],
         "window": [Interval(numbers.Integral, 1, None, closed="left"), None],
         "max_epochs": [Interval(numbers.Integral, 1, None, closed="left")],
         "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
@@ -234,6 +235,7 @@ class BaseBiLSTMClassifier(ClassifierMixin, BaseEstimator):
             "module__hidden_size": self.hidden_size,
             "module__num_layers": self.num_layers,
             "module__dropout": self.dropout,
+            "module__lstm_dropout": self.lstm_dropout,
             "module__attention_size": self.attention_size,
         }
 

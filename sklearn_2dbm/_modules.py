@@ -30,10 +30,13 @@ class AttentionBiLSTM(nn.Module):
     num_layers : int, default=2
         Number of stacked bidirectional LSTM layers.
     dropout : float, default=0.2
-        Dropout between stacked LSTM layers (only when ``num_layers > 1``)
-        and before the linear head.
+        Dropout on the pooled vector, before the linear head.
     attention_size : int, default=None
         Width of the attention scoring layer. ``None`` uses ``hidden_size``.
+    lstm_dropout : float, default=0.0
+        Dropout between stacked LSTM layers (only when ``num_layers > 1``).
+        On the CPU any value above zero makes PyTorch leave its fused oneDNN
+        LSTM kernel, and training becomes an order of magnitude slower.
 
     Examples
     --------
@@ -54,6 +57,7 @@ class AttentionBiLSTM(nn.Module):
         num_layers=2,
         dropout=0.2,
         attention_size=None,
+        lstm_dropout=0.0,
     ):
         super().__init__()
         attention_size = hidden_size if attention_size is None else attention_size
@@ -64,7 +68,7 @@ class AttentionBiLSTM(nn.Module):
             batch_first=True,
             bidirectional=True,
             # torch warns about inter-layer dropout on a single layer.
-            dropout=dropout if num_layers > 1 else 0.0,
+            dropout=lstm_dropout if num_layers > 1 else 0.0,
         )
         self.attention_projection = nn.Linear(2 * hidden_size, attention_size)
         self.attention_vector = nn.Linear(attention_size, 1, bias=False)

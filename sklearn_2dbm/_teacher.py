@@ -30,7 +30,13 @@ class BiLSTMTeacherClassifier(BaseBiLSTMClassifier):
     attention_size : int, default=None
         Width of the attention scoring layer; ``None`` uses ``hidden_size``.
     dropout : float, default=0.2
-        Dropout between LSTM layers and before the linear head.
+        Dropout on the attention-pooled vector, before the linear head.
+    lstm_dropout : float, default=0.0
+        Dropout between stacked LSTM layers (only when ``num_layers > 1``).
+        The default is zero because, on the CPU, any value above zero makes
+        PyTorch leave its fused oneDNN LSTM kernel and training becomes about
+        ten times slower; regularise with ``dropout`` and early stopping
+        instead, or raise it when training on a GPU.
     window : int, default=None
         Window length. ``None`` infers it: from the column names of a
         :class:`FlowWindower` DataFrame (``t-{lag}__{feature}``), from the
@@ -144,6 +150,7 @@ class BiLSTMTeacherClassifier(BaseBiLSTMClassifier):
         num_layers=2,
         attention_size=None,
         dropout=0.2,
+        lstm_dropout=0.0,
         window=None,
         max_epochs=20,
         batch_size=256,
@@ -163,6 +170,7 @@ class BiLSTMTeacherClassifier(BaseBiLSTMClassifier):
         self.num_layers = num_layers
         self.attention_size = attention_size
         self.dropout = dropout
+        self.lstm_dropout = lstm_dropout
         self.window = window
         self.max_epochs = max_epochs
         self.batch_size = batch_size

@@ -71,3 +71,27 @@ def test_attention_size_defaults_to_hidden_size():
 
     assert default.attention_projection.out_features == 6
     assert explicit.attention_projection.out_features == 3
+
+
+def test_inter_layer_dropout_is_separate_from_head_dropout():
+    module = AttentionBiLSTM(
+        n_features=2, n_classes=2, num_layers=2, dropout=0.3, lstm_dropout=0.1
+    )
+
+    assert module.lstm.dropout == 0.1
+    assert module.head_dropout.p == 0.3
+    assert AttentionBiLSTM(n_features=2, n_classes=2, num_layers=2).lstm.dropout == 0
+
+
+def test_estimator_passes_lstm_dropout_to_the_module():
+    import numpy as np
+
+    from sklearn_2dbm import BiLSTMTeacherClassifier
+
+    X = np.random.default_rng(0).normal(size=(20, 3, 2)).astype(np.float32)
+    y = np.arange(20) % 2
+    clf = BiLSTMTeacherClassifier(
+        hidden_size=2, lstm_dropout=0.25, max_epochs=1, early_stopping=False
+    ).fit(X, y)
+
+    assert clf.module_.lstm.dropout == 0.25
