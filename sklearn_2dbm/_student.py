@@ -157,7 +157,7 @@ class DistilledStudentClassifier(BaseBiLSTMClassifier):
         Maximum number of passes over the training data.
     batch_size : int, default=256
         Windows per gradient step and per forward pass at prediction time.
-    learning_rate : float, default=1e-3
+    learning_rate : float, default=5e-3
         Adam learning rate.
     weight_decay : float, default=0.0
         Adam weight decay.
@@ -287,7 +287,7 @@ class DistilledStudentClassifier(BaseBiLSTMClassifier):
         window=None,
         max_epochs=20,
         batch_size=256,
-        learning_rate=1e-3,
+        learning_rate=5e-3,
         weight_decay=0.0,
         class_weight=None,
         early_stopping=True,

@@ -49,7 +49,7 @@ class BiLSTMTeacherClassifier(BaseBiLSTMClassifier):
     batch_size : int, default=256
         Windows per gradient step, and per forward pass at prediction time
         (changing it after fit does not change predictions).
-    learning_rate : float, default=1e-3
+    learning_rate : float, default=5e-3
         Adam learning rate.
     weight_decay : float, default=0.0
         Adam weight decay (L2 penalty).
@@ -154,7 +154,7 @@ class BiLSTMTeacherClassifier(BaseBiLSTMClassifier):
         window=None,
         max_epochs=20,
         batch_size=256,
-        learning_rate=1e-3,
+        learning_rate=5e-3,
         weight_decay=0.0,
         class_weight=None,
         early_stopping=True,
