@@ -15,9 +15,10 @@ import pandas as pd
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 from sklearn.model_selection import BaseCrossValidator
-from sklearn.utils import check_random_state
 from sklearn.utils._indexing import _safe_indexing
 from sklearn.utils.validation import check_consistent_length
+
+from ._utils import local_random_state
 
 __all__ = [
     "DuplicateAwareStratifiedKFold",
@@ -257,7 +258,7 @@ def dedup_train_test_split(
             f"got {test_size!r}."
         )
 
-    rng = check_random_state(random_state)
+    rng = local_random_state(random_state)
     groups = duplicate_groups(X, ignore=ignore)
     strata, sizes = _group_strata(groups, y)
     if not stratify:
@@ -391,7 +392,7 @@ class DuplicateAwareStratifiedKFold(BaseCrossValidator):
             check_consistent_length(X, groups)
             combined = _merge_groupings(combined, np.asarray(groups))
 
-        rng = check_random_state(self.random_state) if self.shuffle else None
+        rng = local_random_state(self.random_state) if self.shuffle else None
         fold_of_group = _assign_folds(combined, y, self.n_splits, rng)
         fold = fold_of_group[combined]
         for k in range(self.n_splits):

@@ -221,3 +221,16 @@ def test_window_label_purity_validates():
         window_label_purity([0, 1], 0)
     with pytest.raises(ValueError, match="`groups` must have one entry per label"):
         window_label_purity([0, 1], 2, groups=[0])
+
+
+def test_unseeded_splits_leave_the_global_random_state_alone():
+    X = pd.DataFrame({"a": np.arange(40) % 7, "b": np.arange(40) % 3})
+    y = np.arange(40) % 2
+    np.random.seed(123)
+    expected = np.random.random_sample(3)
+
+    np.random.seed(123)
+    dedup_train_test_split(X, y, random_state=None)
+    list(DuplicateAwareStratifiedKFold(n_splits=2).split(X, y))
+
+    assert_array_equal(np.random.random_sample(3), expected)
