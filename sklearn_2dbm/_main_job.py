@@ -8,6 +8,7 @@ split, and writes the fitted pipelines, a JSON and a Markdown report and PNG
 figures to an output folder.
 """
 
+import io
 import os
 import platform
 import sys
@@ -1036,7 +1037,7 @@ _CIC_MARKERS = {"flow duration", "total fwd packets", "destination port"}
 _UNSW_MARKERS = {"attack_cat", "sbytes", "dbytes", "sttl", "srcip"}
 
 
-def _open_text(path):
+def _open_binary(path):
     import gzip
 
     path = Path(path)
@@ -1045,8 +1046,16 @@ def _open_text(path):
     with open(path, "rb") as handle:
         magic = handle.read(2)
     if magic == b"\x1f\x8b":
-        return gzip.open(path, "rt", encoding="utf-8-sig", errors="replace", newline="")
-    return open(path, encoding="utf-8-sig", errors="replace", newline="")
+        return gzip.open(path, "rb")
+    return open(path, "rb")
+
+
+def _open_text(path):
+    # Only the header is read as text; bytes that are not UTF-8 (the
+    # CIC-IDS2017 0x96 dash) cannot occur in the names that are looked at.
+    return io.TextIOWrapper(
+        _open_binary(path), encoding="utf-8-sig", errors="replace", newline=""
+    )
 
 
 def detect_layout(path):
@@ -1084,7 +1093,15 @@ def detect_layout(path):
         raise InputError(f"cannot read {str(path)!r}: {exc}") from exc
     if not first.strip():
         raise InputError(f"input file {str(path)!r} is empty; expected a CSV of flows")
-    names = {name.strip().lower() for name in first.rstrip("\r\n").split(",")}
+    fields = first.rstrip("\r\n").split(",")
+    names = {name.strip().lower() for name in fields}
+    if len(fields) == 49 and not names & (_UNSW_MARKERS | _CIC_MARKERS):
+        raise InputError(
+            f"{Path(path).name}: looks like a raw, headerless UNSW-NB15 file "
+            "(UNSW-NB15_1..4.csv, 49 fields); the command line reads CSVs with a "
+            "header row. Load it with sklearn_2dbm.datasets.load_unsw_nb15("
+            "partition='raw') and write it out with a header first"
+        )
     if names & _UNSW_MARKERS:
         return "unsw-nb15"
     if names & _CIC_MARKERS:
@@ -1546,7 +1563,7 @@ def predict_csv(
     n_rows = n_chunks = n_attacks = 0
     context = None
     try:
-        handle = _open_text(input_path)
+        handle = _open_binary(input_path)
     except OSError as exc:
         raise InputError(f"cannot read {str(input_path)!r}: {exc}") from exc
     with handle:
@@ -1555,6 +1572,10 @@ def predict_csv(
                 handle,
                 dtype=str,
                 keep_default_na=False,
+                # Bytes that are not UTF-8 travel through as they are and are
+                # written back unchanged.
+                encoding="utf-8-sig",
+                encoding_errors="surrogateescape",
                 chunksize=int(chunksize) or None,
                 iterator=bool(chunksize),
             )
@@ -1567,7 +1588,9 @@ def predict_csv(
             ) from exc
         with (
             _report.atomic_path(output_path) as tmp,
-            open(tmp, "w", encoding="utf-8", newline="") as out,
+            open(
+                tmp, "w", encoding="utf-8", errors="surrogateescape", newline=""
+            ) as out,
         ):
             bar = tqdm(disable=not progress, unit="flow", desc="score")
             try:

@@ -611,3 +611,59 @@ def test_summary_table_labels_published_claims():
         line for line in table.splitlines() if "parameter reduction" in line
     )
     assert "40.0%" in reduction and "38% fewer than teacher" in reduction
+
+
+# --------------------------------------------------------------------------
+# CIC-IDS2017 through the command line
+# --------------------------------------------------------------------------
+
+
+def write_cic_bytes(path, n_rows=80, seed=0):
+    """A CIC-IDS2017 MachineLearningCVE-style file whose attack label holds the
+    official Windows-1252 dash byte (0x96), as in the Thursday file."""
+    frame = write_cic_csv(path, n_rows=n_rows, seed=seed)
+    text = path.read_bytes().replace(b"DDoS", b"Web Attack \x96 Brute Force")
+    path.write_bytes(text)
+    return frame
+
+
+def test_run_on_cic_ids2017(tmp_path, capsys):
+    home = tmp_path / "home"
+    (home / "cic_ids2017").mkdir(parents=True)
+    write_cic_csv(home / "cic_ids2017" / "Monday.csv", n_rows=160, seed=3)
+    output = tmp_path / "run"
+
+    argv = ["run", "--dataset", "cic-ids2017", "--data-home", str(home)]
+    assert main([*argv, "--output", str(output), *FAST]) == EXIT_OK
+
+    report = json.loads((output / "report.json").read_text())
+    assert report["config"]["dataset"] == "cic-ids2017"
+    assert report["data"]["n_train"] + report["data"]["n_test"] == 160
+    assert "teacher" in capsys.readouterr().out
+
+
+def test_predict_writes_undecodable_label_bytes_back_unchanged(tmp_path):
+    csv = tmp_path / "thursday.csv"
+    write_cic_bytes(csv)
+    model = tmp_path / "model.joblib"
+    assert main(["train", "--input", str(csv), "--output", str(model), *FAST]) == 0
+    scored = tmp_path / "scored.csv"
+
+    argv = ["predict", "--model", str(model), "--input", str(csv), "--quiet"]
+    assert main([*argv, "--output", str(scored)]) == EXIT_OK
+
+    raw = scored.read_bytes()
+    assert b"Web Attack \x96 Brute Force" in raw
+    assert raw.count(b"\n") == 81
+
+
+def test_raw_headerless_unsw_file_is_explained(trained, tmp_path, capsys):
+    raw = tmp_path / "UNSW-NB15_1.csv"
+    row = ",".join(["59.166.0.0", "1390", "149.171.126.6", "53", "udp"] + ["0"] * 44)
+    raw.write_text(row + "\n" + row + "\n")
+    argv = ["predict", "--model", str(trained["model"]), "--input", str(raw)]
+
+    assert main([*argv, "--output", str(tmp_path / "out.csv")]) == 2
+
+    assert "headerless UNSW-NB15" in error_line(capsys)
+    assert not (tmp_path / "out.csv").exists()
