@@ -7,6 +7,7 @@ data folder fails these tests through the ``data_home`` fixture.
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from sklearn_2dbm.datasets import load_cic_ids2017, load_unsw_nb15
@@ -170,3 +171,30 @@ def test_all_cic_files_together(data_home):
     for name, (rows, _, _) in CIC_FILES.items():
         assert (bunch.frame["source_file"] == name).sum() == rows
     assert "source_file" not in bunch.data.columns
+
+
+def test_real_feature_list_names_a_generated_raw_file(data_home, tmp_path):
+    # The raw UNSW-NB15_1..4.csv files are not in the data folder; a raw row
+    # written here is named by the real NUSW-NB15_features.csv (Windows-1252,
+    # `Type ` header), which the loader finds in data_home.
+    listing = pd.read_csv(
+        data_home / "unsw_nb15" / "NUSW-NB15_features.csv", encoding="cp1252"
+    )
+    assert list(listing.columns) == ["No.", "Name", "Type ", "Description"]
+    raw_names = listing["Name"].str.strip().tolist()
+    assert len(raw_names) == 49
+
+    values = dict.fromkeys(raw_names, "3")
+    values.update(srcip="59.166.0.0", dstip="149.171.126.6", proto="udp")
+    values.update(state="CON", service="dns", attack_cat=" Backdoors", Label="1")
+    raw = tmp_path / "UNSW-NB15_2.csv"
+    raw.write_bytes((",".join(values[n] for n in raw_names) + "\r\n").encode())
+
+    with pytest.warns(DataQualityWarning, match="Backdoors -> Backdoor"):
+        bunch = load_unsw_nb15(data_home=data_home, files=[raw], target="category")
+
+    assert len(bunch.data) == 1
+    assert bunch.target.tolist() == ["Backdoor"]
+    assert {"sinpkt", "dinpkt", "smean", "dmean", "proto"} <= set(bunch.feature_names)
+    assert bunch.data.loc[0, "service"] == "dns"
+    assert "srcip" not in bunch.feature_names
