@@ -446,7 +446,12 @@ class BaseBiLSTMClassifier(ClassifierMixin, BaseEstimator):
         chunks = []
         with self._thread_limit(), torch.no_grad():
             for start in range(0, X3.shape[0], batch_size):
-                batch = torch.from_numpy(X3[start : start + batch_size]).to(device)
+                batch = X3[start : start + batch_size]
+                if not batch.flags.writeable:
+                    # torch.from_numpy warns on read-only memory (a DataFrame's
+                    # values under copy-on-write); copying one batch is cheap.
+                    batch = batch.copy()
+                batch = torch.from_numpy(batch).to(device)
                 outputs = module(batch, return_internals=True)
                 chunks.append([out.cpu().numpy() for out in outputs])
         return tuple(np.concatenate(parts) for parts in zip(*chunks))

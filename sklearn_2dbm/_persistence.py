@@ -2,6 +2,7 @@
 
 import json
 import numbers
+import pickle
 
 import numpy as np
 import torch
@@ -141,6 +142,12 @@ def load_weights(path):
         It has no training history (``history_`` is empty) and a loaded
         student has no ``teacher_``.
 
+    Raises
+    ------
+    ValueError
+        If the file was not written by :func:`save_weights` (another torch
+        file, a pickle, any other file) or by a newer file format.
+
     See Also
     --------
     save_weights : Writes the file.
@@ -149,16 +156,25 @@ def load_weights(path):
     --------
     See :func:`save_weights`.
     """
-    payload = torch.load(path, map_location="cpu", weights_only=True)
+    not_ours = f"{path} is not a file written by sklearn_2dbm.save_weights"
     try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except (pickle.UnpicklingError, EOFError, RuntimeError, LookupError) as exc:
+        raise ValueError(
+            f"{not_ours}: torch.load(weights_only=True) cannot read it "
+            f"(see the {type(exc).__name__} above). A model saved with pickle or "
+            f"joblib.dump is read back with pickle.load or joblib.load, if "
+            f"you trust the file."
+        ) from exc
+    try:
+        if not isinstance(payload, dict):
+            raise TypeError(type(payload).__name__)
         metadata = json.loads(payload["metadata"])
         state_dict = payload["state_dict"]
         if metadata["format"] != _FORMAT:
             raise KeyError("format")
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ValueError(
-            f"{path} is not a file written by sklearn_2dbm.save_weights."
-        ) from exc
+    except (KeyError, TypeError, ValueError, IndexError) as exc:
+        raise ValueError(f"{not_ours}: it lacks the sklearn_2dbm metadata.") from exc
     if metadata["format_version"] > _FORMAT_VERSION:
         raise ValueError(
             f"{path} was written in format version {metadata['format_version']} "
@@ -167,7 +183,15 @@ def load_weights(path):
             f"sklearn-2dbm."
         )
 
-    estimator = _CLASSES[metadata["class_name"]](**metadata["params"])
+    try:
+        estimator = _CLASSES[metadata["class_name"]](**metadata["params"])
+    except (KeyError, TypeError) as exc:
+        raise ValueError(
+            f"{not_ours}: its metadata names class "
+            f"{metadata.get('class_name')!r} with parameters "
+            f"{sorted(metadata.get('params', {}))}, but save_weights writes "
+            f"{sorted(_CLASSES)} with their own parameters."
+        ) from exc
     estimator.classes_ = np.asarray(
         metadata["classes"], dtype=metadata["classes_dtype"]
     )

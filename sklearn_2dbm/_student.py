@@ -152,7 +152,10 @@ class DistilledStudentClassifier(BaseBiLSTMClassifier):
         Weight of the intermediate term (attention and pooled vector).
     window : int, default=None
         Window length; see :class:`BiLSTMTeacherClassifier`. Teacher and
-        student must read windows of the same length and width.
+        student must read windows of the same length and width. A NumPy
+        array loses the window: keep pandas output
+        (``set_output(transform="pandas")``) on the steps after
+        :class:`FlowWindower`, or pass ``window=`` (see Notes).
     max_epochs : int, default=20
         Maximum number of passes over the training data.
     batch_size : int, default=256
@@ -245,6 +248,24 @@ class DistilledStudentClassifier(BaseBiLSTMClassifier):
     The default student has at most a fifth of the default teacher's
     parameters for any number of features. It is no better than its
     teacher: a teacher that overfits the flows' ordering passes that on.
+
+    The window travels in the column names of :class:`FlowWindower`'s
+    output. A step in between that returns a NumPy array drops them, and
+    with ``window=None`` each row is then read as a single flow; nothing
+    can tell this apart from a plain flow table, so no warning is given.
+    Keep pandas output on those steps or pass ``window=``; ``window_``
+    records the length used.
+
+    A pickled student carries its teacher: the ``teacher`` parameter (for
+    example a :class:`~sklearn.frozen.FrozenEstimator`) and ``teacher_``
+    are part of the estimator, as for any scikit-learn meta-estimator. To
+    ship the student alone, save it with :func:`save_weights`; the file
+    holds only the student's network and :func:`load_weights` gives back a
+    student that predicts the same, with ``teacher=None`` and no
+    ``teacher_``. Refitting that student trains a new default teacher.
+
+    Threads in joblib's process workers are limited as described in
+    :class:`BiLSTMTeacherClassifier`.
 
     Examples
     --------

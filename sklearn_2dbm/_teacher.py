@@ -43,7 +43,9 @@ class BiLSTMTeacherClassifier(BaseBiLSTMClassifier):
         second axis of a 3-D array ``(n_windows, window, n_features)``, and
         otherwise 1 (each row is a sequence of one flow). An int splits each
         2-D row into ``window`` steps, oldest first; it must divide the
-        number of columns.
+        number of columns. A NumPy array loses the window: keep pandas
+        output (``set_output(transform="pandas")``) on the steps after
+        :class:`FlowWindower`, or pass ``window=`` (see Notes).
     max_epochs : int, default=20
         Maximum number of passes over the training data.
     batch_size : int, default=256
@@ -124,9 +126,19 @@ class BiLSTMTeacherClassifier(BaseBiLSTMClassifier):
     fitted model makes ``predict`` raise
     :class:`~sklearn.exceptions.NotFittedError` until it is refitted.
 
+    The window travels in the column names. A step between
+    :class:`FlowWindower` and the classifier that returns a NumPy array (a
+    scaler with the default output, say) drops them, and with
+    ``window=None`` each row is then read as a single flow of
+    ``n_features_in_`` features. The model still trains, on the wrong
+    shape, and no warning can tell this apart from a plain flow table. Keep
+    pandas output on those steps (``set_output(transform="pandas")``) or
+    pass ``window=``; ``window_`` records the length used.
+
     In joblib's process workers (``GridSearchCV(n_jobs=2)`` and the like)
-    joblib limits each worker's threads before torch starts, so the workers
-    do not oversubscribe the cores; ``n_threads`` sets the count explicitly.
+    joblib limits each worker's threads before torch starts (to the number
+    of cores divided by ``n_jobs``), so the workers do not oversubscribe the
+    cores; ``n_threads`` sets the count explicitly.
     ``sample_weight`` is not supported; use ``class_weight``.
 
     Examples

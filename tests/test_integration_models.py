@@ -8,6 +8,7 @@ import joblib
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from imblearn.over_sampling import SMOTE
 from imblearn.pipeline import Pipeline as ImbPipeline
 from imblearn.under_sampling import RandomUnderSampler
@@ -24,6 +25,8 @@ from sklearn.preprocessing import StandardScaler
 from sklearn_2dbm import (
     BiLSTMTeacherClassifier,
     DistilledStudentClassifier,
+    FlowPreprocessor,
+    FlowWindower,
     window_column_names,
 )
 
@@ -50,9 +53,43 @@ def windowed_frame(n=120, window=3, n_features=3, seed=0, minority=None):
     return pd.DataFrame(X.reshape(n, -1), columns=names), y
 
 
-def scaled_pipeline(clf):
-    scaler = StandardScaler().set_output(transform="pandas")
+def scaled_pipeline(clf, pandas_output=True):
+    scaler = StandardScaler()
+    if pandas_output:
+        scaler.set_output(transform="pandas")
     return Pipeline([("scale", scaler), ("clf", clf)])
+
+
+@pytest.fixture(scope="module")
+def flows():
+    """A raw flow table with a string column and about one attack in seven."""
+    rng = np.random.RandomState(0)
+    n = 140
+    frame = pd.DataFrame(
+        {
+            "dur": rng.exponential(1.0, size=n),
+            "sbytes": rng.lognormal(6, 2, size=n),
+            "ttl": rng.choice([31, 62, 254], size=n),
+            "proto": rng.choice(["tcp", "udp", "icmp"], size=n, p=[0.6, 0.3, 0.1]),
+        }
+    )
+    y = np.where(
+        frame["sbytes"] > np.quantile(frame["sbytes"], 0.86), "attack", "normal"
+    )
+    return frame, y
+
+
+class ThreadRecordingTeacher(BiLSTMTeacherClassifier):
+    """Records torch's intra-op thread count at fit (module level: it pickles)."""
+
+    def fit(self, X, y):
+        self.fit_threads_ = torch.get_num_threads()
+        return super().fit(X, y)
+
+
+def fit_threads(estimator, X, y):
+    """A scorer that reports the thread count the worker's fit saw."""
+    return estimator[-1].fit_threads_
 
 
 def test_pipeline_keeps_the_window_and_nested_set_params():
@@ -85,18 +122,24 @@ def test_grid_search_over_architecture_and_distillation_args():
 
 
 def test_grid_search_in_parallel_workers():
-    """joblib's loky workers limit torch's threads; two jobs run fine."""
+    """joblib's loky workers limit torch's threads to cores // n_jobs, so two
+    jobs do not oversubscribe the cores, with n_threads left at None."""
     X, y = windowed_frame()
     search = GridSearchCV(
-        scaled_pipeline(BiLSTMTeacherClassifier(**{**TINY, "n_threads": None})),
+        scaled_pipeline(ThreadRecordingTeacher(**{**TINY, "n_threads": None})),
         {"clf__hidden_size": [2, 4]},
+        scoring={"accuracy": "accuracy", "threads": fit_threads},
+        refit="accuracy",
         cv=CV,
         n_jobs=2,
     )
 
     search.fit(X, y)
 
-    assert np.isfinite(search.cv_results_["mean_test_score"]).all()
+    assert np.isfinite(search.cv_results_["mean_test_accuracy"]).all()
+    expected = max(joblib.cpu_count() // 2, 1)  # 1 on a 2-core machine
+    threads = [search.cv_results_[f"split{i}_test_threads"] for i in range(CV.n_splits)]
+    np.testing.assert_array_equal(np.concatenate(threads), expected)
 
 
 def test_cross_validation():
@@ -142,22 +185,83 @@ def test_imblearn_sampler_before_the_classifier(sampler):
     assert pipe.predict(X).shape == (len(X),)
 
 
+@pytest.mark.parametrize(
+    "sampler",
+    [SMOTE(k_neighbors=3, random_state=0), RandomUnderSampler(random_state=0)],
+    ids=["smote", "undersample"],
+)
+def test_sampler_after_the_windower_on_raw_flows(sampler, flows):
+    X, y = flows
+    assert (y == "attack").mean() < 0.2
+    pipe = ImbPipeline(
+        [
+            ("pre", FlowPreprocessor(min_frequency=5)),
+            ("window", FlowWindower(window=3)),
+            ("sampler", sampler),
+            ("clf", DistilledStudentClassifier(**TINY)),
+        ]
+    )
+
+    pipe.fit(X, y)
+
+    clf = pipe.named_steps["clf"]
+    assert clf.window_ == 3 and clf.teacher_.window_ == 3
+    y_pred = pipe.predict(X)
+    assert y_pred.shape == (len(X),)
+    assert set(y_pred) <= {"attack", "normal"}
+
+
+@pytest.mark.parametrize(
+    "estimator", [BiLSTMTeacherClassifier, DistilledStudentClassifier]
+)
+def test_window_parameter_restores_numpy_input(estimator):
+    """A step with NumPy output drops the window's column names: window=None
+    then reads one flow per row, window=3 restores the DataFrame's model."""
+    X, y = windowed_frame()
+
+    from_frame = scaled_pipeline(estimator(**TINY)).fit(X, y)
+    lost = scaled_pipeline(estimator(**TINY), pandas_output=False).fit(X, y)
+    restored = scaled_pipeline(estimator(window=3, **TINY), pandas_output=False)
+    restored.fit(X, y)
+
+    assert from_frame[-1].window_ == 3
+    assert lost[-1].window_ == 1 and lost[-1].n_flow_features_ == 9
+    assert restored[-1].window_ == 3 and restored[-1].n_flow_features_ == 3
+    np.testing.assert_array_equal(
+        restored.predict_proba(X), from_frame.predict_proba(X)
+    )
+
+
 _FRESH_PROCESS = """
 import pickle, sys
 import joblib
-import numpy as np
 with open(sys.argv[1], "rb") as f:
     pipe = pickle.load(f)
-X = pickle.load(open(sys.argv[2], "rb"))
+with open(sys.argv[2], "rb") as f:
+    X = pickle.load(f)
 other = joblib.load(sys.argv[3])
-np.save(sys.argv[4], np.stack([pipe.predict_proba(X), other.predict_proba(X)]))
+out = {
+    "pickle": (pipe.predict(X), pipe.predict_proba(X)),
+    "joblib": (other.predict(X), other.predict_proba(X)),
+}
+with open(sys.argv[4], "wb") as f:
+    pickle.dump(out, f)
 """
 
 
-def test_pickle_and_joblib_in_a_fresh_process(tmp_path):
-    X, y = windowed_frame()
-    pipe = scaled_pipeline(DistilledStudentClassifier(**TINY)).fit(X, y)
-    expected = pipe.predict_proba(X)
+def test_full_pipeline_pickle_and_joblib_in_a_fresh_process(flows, tmp_path):
+    X, y = flows
+    student = DistilledStudentClassifier(
+        BiLSTMTeacherClassifier(hidden_size=4, max_epochs=2), **TINY
+    )
+    pipe = Pipeline(
+        [
+            ("pre", FlowPreprocessor(min_frequency=5)),
+            ("window", FlowWindower(window=3)),
+            ("clf", student),
+        ]
+    ).fit(X, y)
+    expected = pipe.predict(X), pipe.predict_proba(X)
     (tmp_path / "pipe.pkl").write_bytes(pickle.dumps(pipe))
     (tmp_path / "X.pkl").write_bytes(pickle.dumps(X))
     joblib.dump(pipe, tmp_path / "pipe.joblib")
@@ -170,12 +274,13 @@ def test_pickle_and_joblib_in_a_fresh_process(tmp_path):
             str(tmp_path / "pipe.pkl"),
             str(tmp_path / "X.pkl"),
             str(tmp_path / "pipe.joblib"),
-            str(tmp_path / "out.npy"),
+            str(tmp_path / "out.pkl"),
         ],
         check=True,
         timeout=120,
     )
 
-    from_pickle, from_joblib = np.load(tmp_path / "out.npy")
-    np.testing.assert_array_equal(from_pickle, expected)
-    np.testing.assert_array_equal(from_joblib, expected)
+    out = pickle.loads((tmp_path / "out.pkl").read_bytes())
+    for labels, proba in out.values():
+        np.testing.assert_array_equal(labels, expected[0])
+        np.testing.assert_array_equal(proba, expected[1])

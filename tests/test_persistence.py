@@ -1,6 +1,7 @@
 """Weights-only files, pickling and loading CUDA models on CPU hosts."""
 
 import io
+import json
 import pickle
 
 import numpy as np
@@ -69,6 +70,11 @@ def test_weights_round_trip(name, request, data, tmp_path):
     assert loaded.n_parameters_ == estimator.n_parameters_
     assert len(loaded.history_) == 0
     assert not hasattr(loaded, "teacher_")
+    # Weights-only shipping: the file holds the predicting network alone,
+    # neither the teacher nor the student's training-only projection.
+    assert loaded.get_params().get("teacher") is None
+    state_dict = torch.load(path, weights_only=True)["state_dict"]
+    assert state_dict.keys() == estimator.module_.state_dict().keys()
 
 
 def test_file_is_weights_only(teacher, tmp_path):
@@ -122,6 +128,62 @@ def test_bad_inputs(teacher, tmp_path):
     torch.save({"something": torch.zeros(1)}, other)
     with pytest.raises(ValueError, match="not a file written by"):
         load_weights(other)
+
+
+def _random_bytes(path):
+    path.write_bytes(np.random.default_rng(0).bytes(256))
+
+
+def _text(path):
+    path.write_text("epoch,train_loss\n1,0.5\n")
+
+
+def _empty(path):
+    path.write_bytes(b"")
+
+
+def _plain_pickle(path):
+    path.write_bytes(pickle.dumps({"metadata": object()}, protocol=2))
+
+
+def _tensor(path):
+    torch.save(torch.zeros(3), path)
+
+
+@pytest.mark.parametrize(
+    "write", [_random_bytes, _text, _empty, _plain_pickle, _tensor]
+)
+def test_load_refuses_files_not_written_by_save_weights(write, tmp_path):
+    path = tmp_path / "model.pt"
+    write(path)
+
+    with pytest.raises(ValueError, match="is not a file written by") as excinfo:
+        load_weights(path)
+
+    assert str(path) in str(excinfo.value)
+    assert excinfo.value.__cause__ is not None
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"class_name": "LogisticRegression"},
+        {"params": {"no_such_parameter": 1}},
+    ],
+    ids=["class_name", "params"],
+)
+def test_load_refuses_unknown_class_or_parameters(change, teacher, tmp_path):
+    path = tmp_path / "teacher.pt"
+    save_weights(teacher, path)
+    payload = torch.load(path, weights_only=True)
+    payload["metadata"] = json.dumps({**json.loads(payload["metadata"]), **change})
+    torch.save(payload, path)
+
+    with pytest.raises(ValueError, match="is not a file written by") as excinfo:
+        load_weights(path)
+
+    assert "BiLSTMTeacherClassifier" in str(excinfo.value)
+    assert isinstance(excinfo.value.__cause__, (KeyError, TypeError))
 
 
 def test_pickle_round_trip(student, data):

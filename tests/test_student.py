@@ -1,5 +1,7 @@
 """DistilledStudentClassifier: teacher handling, distillation and size."""
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -12,6 +14,7 @@ from sklearn_2dbm import (
     DistilledStudentClassifier,
     window_column_names,
 )
+from sklearn_2dbm._base import _Net
 from sklearn_2dbm._student import _DistillNet
 
 TINY = dict(
@@ -258,3 +261,71 @@ def test_verbose_student_prints_the_loss_terms(data, teacher, capsys):
 
     header = capsys.readouterr().out.splitlines()[0].split()
     assert {"hard_loss", "soft_loss", "intermediate_loss", "dur"} <= set(header)
+
+
+def test_global_rng_untouched_by_student_fit(data):
+    X, y = data
+    torch.manual_seed(123)
+    # The legacy global NumPy state is exactly what must stay untouched.
+    numpy_state = np.random.get_state()[1].copy()  # noqa: NPY002
+    torch_state = torch.get_rng_state().clone()
+
+    for random_state in (0, None):
+        # An unfitted teacher: the student clones, seeds and fits it too.
+        teacher = BiLSTMTeacherClassifier(hidden_size=4, max_epochs=1)
+        params = {**TINY, "random_state": random_state, "early_stopping": True}
+        student = DistilledStudentClassifier(teacher, hidden_size=4, **params)
+        student.fit(X, y).predict(X)
+
+    np.testing.assert_array_equal(np.random.get_state()[1], numpy_state)  # noqa: NPY002
+    assert torch.equal(torch.get_rng_state(), torch_state)
+
+
+def test_caller_dataframe_is_not_modified(data):
+    X, y = data
+    names = window_column_names(3, ["a", "b", "c", "d"])
+    frame = pd.DataFrame(X.reshape(len(X), -1), columns=names).astype(np.float32)
+    labels = pd.Series(y)
+    frame_before, labels_before = frame.copy(deep=True), labels.copy(deep=True)
+
+    student = DistilledStudentClassifier(hidden_size=4, **TINY).fit(frame, labels)
+    student.predict(frame)
+    student.predict_proba(frame)
+
+    pd.testing.assert_frame_equal(frame, frame_before)
+    pd.testing.assert_series_equal(labels, labels_before)
+
+
+def test_fewer_rows_than_a_batch_still_trains(teacher, monkeypatch):
+    X, y = make_windows(n=10)
+    initial = []
+    original = _Net.initialize_module
+
+    def record(net):
+        result = original(net)
+        initial.append({k: v.clone() for k, v in net.module_.state_dict().items()})
+        return result
+
+    monkeypatch.setattr(_Net, "initialize_module", record)
+    student = DistilledStudentClassifier(
+        FrozenEstimator(teacher), hidden_size=4, **{**TINY, "max_epochs": 2}
+    )
+    student.fit(X, y)
+
+    assert student.history_[-1, "batches", -1, "train_batch_size"] == 10
+    assert len(student.history_[:, "batches"][0]) == 1
+    final = student.module_.state_dict()
+    assert len(initial) == 1
+    assert all(not torch.equal(initial[0][k], final[k]) for k in final)
+
+
+def test_progress_bar_is_shown(data, teacher, capsys):
+    X, y = data
+
+    DistilledStudentClassifier(
+        FrozenEstimator(teacher), hidden_size=4, **{**TINY, "progress_bar": True}
+    ).fit(X, y)
+    err = capsys.readouterr().err
+
+    # tqdm's bar on stderr, e.g. "0%|    | 0/5 [00:00<?, ?it/s]": 5 batches.
+    assert re.search(r"\| \d+/5 \[.*it/s\]", err)

@@ -1,6 +1,7 @@
 """BiLSTMTeacherClassifier: shapes, labels, validation, seeding, training."""
 
 import re
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -11,6 +12,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils._param_validation import InvalidParameterError
 
 from sklearn_2dbm import BiLSTMTeacherClassifier, window_column_names
+from sklearn_2dbm._base import _Net
 from sklearn_2dbm.exceptions import SklearnTwoDBMWarning
 
 TINY = dict(
@@ -239,6 +241,74 @@ def test_float32_input_is_not_shared_with_the_net(data):
     np.testing.assert_array_equal(X, original)
 
 
+def test_caller_dataframe_is_not_modified(data):
+    X, y = data
+    frame = as_frame(X).astype(np.float32)
+    labels = pd.Series(np.where(y == 1, "attack", "normal"))
+    frame_before, labels_before = frame.copy(deep=True), labels.copy(deep=True)
+
+    clf = BiLSTMTeacherClassifier(**TINY).fit(frame, labels)
+    clf.predict(frame)
+    clf.predict_proba(frame)
+    clf.attention_weights(frame)
+
+    pd.testing.assert_frame_equal(frame, frame_before)
+    pd.testing.assert_series_equal(labels, labels_before)
+
+
+def test_read_only_input_reaches_torch_writable(fitted, data, monkeypatch):
+    """torch.from_numpy warns (once per process) on read-only memory, such as
+    a float32 DataFrame's values under copy-on-write; the spy checks every
+    call, whether torch's warning was already used up or not."""
+    X, y = data
+    from_arrays = BiLSTMTeacherClassifier(**TINY).fit(X, y)
+    frame = as_frame(X).astype(np.float32)
+    read_only_2d = frame.to_numpy().copy()
+    read_only_2d.flags.writeable = False
+    read_only_3d = X.astype(np.float32)
+    read_only_3d.flags.writeable = False
+    cases = [
+        (fitted, frame, fitted.predict_proba(as_frame(X))),
+        (from_arrays, read_only_2d, from_arrays.predict_proba(X)),
+        (from_arrays, read_only_3d, from_arrays.predict_proba(X)),
+    ]
+    writable = []
+    original = torch.from_numpy
+
+    def spy(array):
+        writable.append(array.flags.writeable)
+        return original(array)
+
+    monkeypatch.setattr(torch, "from_numpy", spy)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for clf, X_in, expected in cases:
+            np.testing.assert_array_equal(clf.predict_proba(X_in), expected)
+
+    assert len(writable) >= 3 and all(writable)
+
+
+def test_fewer_rows_than_a_batch_still_trains(monkeypatch):
+    X, y = make_windows(n=10)
+    initial = []
+    original = _Net.initialize_module
+
+    def record(net):
+        result = original(net)
+        initial.append({k: v.clone() for k, v in net.module_.state_dict().items()})
+        return result
+
+    monkeypatch.setattr(_Net, "initialize_module", record)
+    clf = BiLSTMTeacherClassifier(**{**TINY, "batch_size": 32, "max_epochs": 2})
+    clf.fit(X, y)
+
+    assert clf.history_[-1, "batches", -1, "train_batch_size"] == 10
+    assert len(clf.history_[:, "batches"][0]) == 1
+    final = clf.module_.state_dict()
+    assert len(initial) == 1
+    assert all(not torch.equal(initial[0][k], final[k]) for k in final)
+
+
 def test_tiny_input_trains():
     X, y = make_windows(n=5, window=2, n_features=2)
     y = np.array([0, 1, 0, 1, 1])
@@ -282,12 +352,25 @@ def test_verbose_prints_the_epoch_table(data, capsys):
     assert len(clf.history_) == 2
 
 
-def test_progress_bar_runs(data):
+def test_progress_bar_is_shown(data, capsys):
     X, y = data
 
     clf = BiLSTMTeacherClassifier(**{**TINY, "max_epochs": 1, "progress_bar": True})
+    clf.fit(X, y)
+    captured = capsys.readouterr()
 
-    assert clf.fit(X, y).predict(X).shape == (len(X),)
+    # tqdm's bar on stderr, e.g. "0%|    | 0/7 [00:00<?, ?it/s]": 7 batches.
+    assert re.search(r"\| \d+/7 \[.*it/s\]", captured.err)
+    assert captured.out == ""
+    assert clf.predict(X).shape == (len(X),)
+
+
+def test_progress_bar_off_by_default(fitted, data, capsys):
+    X, y = data
+
+    clone(fitted).fit(X, y)
+
+    assert capsys.readouterr() == ("", "")
 
 
 def test_early_stopping_stops_and_restores_best():
