@@ -319,6 +319,22 @@ def _print(*args):
     print(*args, flush=True)
 
 
+def _check_output_file(path, option):
+    """Reject an output path that is a folder or lies in a missing folder."""
+    from ._main_job import InputError
+
+    path = Path(path)
+    if path.is_dir():
+        raise InputError(f"{option} {str(path)!r} is a folder; give a file name")
+    if not path.parent.is_dir():
+        raise InputError(f"the folder of {option} {str(path.parent)!r} does not exist")
+
+
+def _show_progress(args):
+    """Progress bars only on an interactive terminal, unless --quiet."""
+    return not args.quiet and sys.stderr.isatty()
+
+
 def _cmd_run(args):
     from . import _report
     from ._main_job import JobConfig, run_main_job
@@ -341,7 +357,7 @@ def _cmd_run(args):
         data_home=args.data_home,
         threads=args.threads,
     )
-    report = run_main_job(config, progress=not args.quiet)
+    report = run_main_job(config, progress=_show_progress(args))
     _print()
     _print(_report.format_summary_table(report))
     for warning in report["protocol"]["warnings"]:
@@ -385,12 +401,7 @@ def _cmd_train(args):
         seed=args.seed,
         threads=args.threads,
     ).resolved()
-    if args.output.exists() and args.output.is_dir():
-        raise InputError(f"--output {str(args.output)!r} is a folder; give a file name")
-    if not args.output.parent.is_dir():
-        raise InputError(
-            f"the folder of --output {str(args.output.parent)!r} does not exist"
-        )
+    _check_output_file(args.output, "--output")
     flows = load_labelled_csv(
         args.input, layout=args.dataset_layout, target=args.target
     )
@@ -410,7 +421,7 @@ def _cmd_train(args):
         )
     which = ("teacher", "student") if args.model == "student" else ("teacher",)
     pipelines, fit_seconds = fit_pipelines(
-        X, y, settings=settings, progress=not args.quiet, which=which
+        X, y, settings=settings, progress=_show_progress(args), which=which
     )
     pipeline = pipelines[args.model]
     n_bytes = _report.atomic_dump_joblib(pipeline, args.output)
@@ -427,17 +438,14 @@ def _cmd_train(args):
 def _cmd_evaluate(args):
     from . import _report
     from ._main_job import (
-        InputError,
         evaluate_pipeline,
         load_labelled_csv,
         load_model,
     )
 
     model = load_model(args.model)
-    if args.report is not None and not Path(args.report).parent.is_dir():
-        raise InputError(
-            f"the folder of --report {str(args.report.parent)!r} does not exist"
-        )
+    if args.report is not None:
+        _check_output_file(args.report, "--report")
     flows = load_labelled_csv(args.input, layout=args.dataset_layout, target="category")
     metrics = evaluate_pipeline(model, flows)
     protocol = "as given: windows over the file's rows in file order"
@@ -478,10 +486,7 @@ def _cmd_predict(args):
     from ._main_job import InputError, load_model, predict_csv
 
     model = load_model(args.model)
-    if not Path(args.output).parent.is_dir():
-        raise InputError(
-            f"the folder of --output {str(args.output.parent)!r} does not exist"
-        )
+    _check_output_file(args.output, "--output")
     if Path(args.output).resolve() == Path(args.input).resolve():
         raise InputError("--output must differ from --input")
     summary = predict_csv(
@@ -490,7 +495,7 @@ def _cmd_predict(args):
         args.output,
         chunksize=args.chunksize,
         layout=args.dataset_layout,
-        progress=not args.quiet,
+        progress=_show_progress(args),
     )
     _print(
         f"scored {summary['n_rows']:,} flows in {summary['n_chunks']} chunk(s); "

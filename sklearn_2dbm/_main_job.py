@@ -1041,6 +1041,8 @@ def _open_binary(path):
     import gzip
 
     path = Path(path)
+    if path.is_dir():
+        raise InputError(f"input {str(path)!r} is a folder; expected a CSV file")
     if not path.is_file():
         raise InputError(f"input file {str(path)!r} does not exist")
     with open(path, "rb") as handle:
@@ -1308,6 +1310,8 @@ def load_model(path):
     from ._preprocessing import FlowPreprocessor
 
     path = Path(path)
+    if path.is_dir():
+        raise InputError(f"model {str(path)!r} is a folder; expected a .joblib file")
     if not path.is_file():
         raise InputError(f"model file {str(path)!r} does not exist")
     try:

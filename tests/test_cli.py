@@ -667,3 +667,34 @@ def test_raw_headerless_unsw_file_is_explained(trained, tmp_path, capsys):
 
     assert "headerless UNSW-NB15" in error_line(capsys)
     assert not (tmp_path / "out.csv").exists()
+
+
+@pytest.mark.parametrize("command", ["predict", "evaluate"])
+def test_output_that_is_a_folder_is_bad_input(command, trained, tmp_path, capsys):
+    folder = tmp_path / "existing"
+    folder.mkdir()
+    option = "--output" if command == "predict" else "--report"
+    argv = [command, "--model", str(trained["model"]), "--input", str(trained["csv"])]
+
+    assert main([*argv, option, str(folder)]) == 2
+
+    assert "is a folder" in error_line(capsys)
+    assert list(folder.iterdir()) == []
+
+
+def test_input_or_model_that_is_a_folder_is_bad_input(trained, tmp_path, capsys):
+    model, csv = str(trained["model"]), str(trained["csv"])
+    output = str(tmp_path / "out.csv")
+
+    assert (
+        main(["predict", "--model", str(tmp_path), "--input", csv, "--output", output])
+        == 2
+    )
+    assert "is a folder" in error_line(capsys)
+    assert (
+        main(
+            ["predict", "--model", model, "--input", str(tmp_path), "--output", output]
+        )
+        == 2
+    )
+    assert "is a folder" in error_line(capsys)
