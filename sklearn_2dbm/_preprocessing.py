@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.compose import ColumnTransformer
+from sklearn.exceptions import DataConversionWarning
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 from sklearn.utils._param_validation import Interval, RealNotInt, StrOptions
@@ -434,6 +435,7 @@ class FlowPreprocessor(TransformerMixin, BaseEstimator):
                     or isinstance(frame[col].dtype, pd.CategoricalDtype)
                 )
             ]
+            self._warn_numbers_as_text(frame, categorical)
         else:
             categorical = self._resolve_columns(
                 frame, self.categorical_features or [], "categorical_features"
@@ -448,6 +450,25 @@ class FlowPreprocessor(TransformerMixin, BaseEstimator):
         self.passthrough_features_ = passthrough
         self.categorical_features_ = categorical
         self.numeric_features_ = [col for col in frame.columns if col not in taken]
+
+    def _warn_numbers_as_text(self, frame, categorical):
+        """Flag text columns that hold only numbers: likely a parsing slip."""
+        numeric_text = [
+            col
+            for col in categorical
+            if frame[col].notna().any()
+            and pd.to_numeric(frame[col], errors="coerce").notna().all()
+        ]
+        if numeric_text:
+            warnings.warn(
+                f"Columns {numeric_text} hold only numbers but are stored as "
+                "text, so categorical_features='auto' one-hot encodes every "
+                "distinct value. Convert them with pd.to_numeric to scale them "
+                "as numbers, or list the columns you do want one-hot encoded "
+                "(ports, say) in `categorical_features` to silence this warning.",
+                DataConversionWarning,
+                stacklevel=3,
+            )
 
     def _numeric_block(self, frame):
         """Numeric columns as float64, with a diagnosis when that fails."""

@@ -322,3 +322,18 @@ def test_clone_and_pickle_round_trip(flows):
 
     restored = pickle.loads(pickle.dumps(pre))
     assert_array_equal(restored.transform(flows), pre.transform(flows))
+
+
+def test_numbers_stored_as_text_are_flagged():
+    from sklearn.exceptions import DataConversionWarning
+
+    X = pd.DataFrame({"dur": ["0.1", "2", "3.5", "1e-05"], "proto": list("abab")})
+
+    with pytest.warns(DataConversionWarning, match=r"\['dur'\] hold only numbers"):
+        out = FlowPreprocessor(min_frequency=1).fit_transform(X)
+
+    # Still encoded as told ("auto" takes text columns as categories).
+    assert out.shape == (4, 6)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataConversionWarning)
+        FlowPreprocessor(categorical_features=["dur", "proto"]).fit(X)
