@@ -337,3 +337,35 @@ def test_numbers_stored_as_text_are_flagged():
     with warnings.catch_warnings():
         warnings.simplefilter("error", DataConversionWarning)
         FlowPreprocessor(categorical_features=["dur", "proto"]).fit(X)
+
+
+def test_array_path_equals_the_fitted_column_transformer():
+    # transform computes the numbers from the ColumnTransformer's fitted parts
+    # (for speed); they must be exactly what the ColumnTransformer gives.
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(
+        {
+            "bytes": rng.pareto(1.5, 300) * 1e4,
+            "rate": np.r_[np.inf, np.nan, -np.inf, rng.normal(size=297)],
+            "proto": rng.choice(
+                ["tcp", "udp", "icmp", "sctp"], 300, p=[0.6, 0.3, 0.08, 0.02]
+            ),
+            "port": rng.choice([80.0, 443.0, 53.0], 300),
+        }
+    )
+    pre = FlowPreprocessor(categorical_features=["proto", "port"], min_frequency=5)
+    pre.fit(X)
+    assert pre.log_features_ == ["bytes"]
+    X_new = X.iloc[:40].assign(proto=["unseen"] * 40)
+
+    with pytest.warns(UnknownCategoryWarning):
+        fast = pre.transform(X_new)
+    frame = pre._validate_input(X_new, reset=False)
+    prepared = pre._prepared_frame(frame, pre._repair(pre._numeric_block(frame)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        reference = pre.column_transformer_.transform(prepared)
+
+    assert fast.dtype == np.float32
+    assert_array_equal(fast, reference.to_numpy(dtype=np.float32))
+    assert list(pre.get_feature_names_out()) == list(reference.columns)
