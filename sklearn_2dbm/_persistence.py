@@ -3,6 +3,7 @@
 import json
 import numbers
 import pickle
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -49,6 +50,11 @@ def save_weights(estimator, path):
     path : str or path-like
         Destination file (conventionally ``*.pt``).
 
+    Returns
+    -------
+    path : pathlib.Path
+        The file written.
+
     See Also
     --------
     load_weights : The inverse operation.
@@ -70,8 +76,7 @@ def save_weights(estimator, path):
     >>> clf = clf.fit(X, y)
     >>> import tempfile, os
     >>> with tempfile.TemporaryDirectory() as folder:
-    ...     path = os.path.join(folder, "teacher.pt")
-    ...     save_weights(clf, path)
+    ...     path = save_weights(clf, os.path.join(folder, "teacher.pt"))
     ...     loaded = load_weights(path)
     >>> bool(np.array_equal(loaded.predict_proba(X), clf.predict_proba(X)))
     True
@@ -122,6 +127,7 @@ def save_weights(estimator, path):
         for key, tensor in estimator.module_.state_dict().items()
     }
     torch.save({"metadata": metadata, "state_dict": state_dict}, path)
+    return Path(path)
 
 
 def load_weights(path):

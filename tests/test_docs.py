@@ -2,7 +2,8 @@
 
 Every name in the three public ``__all__`` lists must appear in an
 ``autosummary`` block of ``docs/api.rst``, and every public class and function
-must carry a numpydoc docstring with a Parameters and an Examples section.
+must carry a numpydoc docstring with Parameters and Examples sections, plus
+Returns for a function and Attributes for an estimator.
 """
 
 import dataclasses
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from numpydoc.docscrape import NumpyDocString
+from sklearn.base import BaseEstimator
 
 PUBLIC_MODULES = ("sklearn_2dbm", "sklearn_2dbm.datasets", "sklearn_2dbm.exceptions")
 API_RST = Path(__file__).resolve().parents[1] / "docs" / "api.rst"
@@ -121,6 +123,10 @@ def test_public_docstring_has_parameters_and_examples(module, name, obj):
         assert not undocumented, (
             f"{module}.{name}: dataclass fields missing from Attributes: {undocumented}"
         )
+    if inspect.isfunction(obj):
+        required.append("Returns")
+    elif inspect.isclass(obj) and issubclass(obj, BaseEstimator):
+        required.append("Attributes")
     missing = [section for section in required if not parsed[section]]
     assert not missing, (
         f"{module}.{name}: the numpydoc docstring lacks the section(s) "
