@@ -9,7 +9,6 @@ echo "[test] ruff format --check"
 ruff format --check .
 echo "[test] pytest"
 python -m pytest "$@"
-if [ -f docs/conf.py ]; then
-    echo "[test] sphinx-build -W"
-    SKLEARN_2DBM_QUICK=1 python -m sphinx -W --keep-going -q -b html docs docs/_build/html
-fi
+echo "[test] sphinx-build -W"
+SKLEARN_2DBM_QUICK=1 python -m sphinx -W --keep-going -q -b html docs docs/_build/html
+python tools/check_docs_build.py
