@@ -91,12 +91,19 @@ import sys
 import joblib
 import pandas as pd
 
+import warnings
+
 pipeline = joblib.load(sys.argv[1])
 flows = pd.read_csv(sys.argv[2], dtype={"proto": str, "service": str, "state": str})
-proba = pipeline.predict_proba(flows)[:, 1]
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    proba = pipeline.predict_proba(flows)[:, 1]
+# New flows may use protocols the model never saw; say so in the log.
+for warning in caught:
+    print(f"scorer: {warning.category.__name__}: {str(warning.message)[:100]}...")
 pd.Series(proba, name="attack_probability").to_csv(sys.argv[3], index=False)
 """
-subprocess.run(
+scored = subprocess.run(
     [
         sys.executable,
         "-c",
@@ -106,7 +113,10 @@ subprocess.run(
         str(folder / "scores.csv"),
     ],
     check=True,
+    capture_output=True,
+    text=True,
 )
+print(scored.stdout, end="")
 other_process = pd.read_csv(folder / "scores.csv")["attack_probability"].to_numpy()
 this_process = pipeline.predict_proba(X_new)[:, 1]
 print(
