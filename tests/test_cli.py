@@ -698,3 +698,15 @@ def test_input_or_model_that_is_a_folder_is_bad_input(trained, tmp_path, capsys)
         == 2
     )
     assert "is a folder" in error_line(capsys)
+
+
+def test_evaluate_one_class_file_is_not_called_label_sorted(trained, tmp_path, capsys):
+    frame = unsw_frame(n_rows=60, seed=7)
+    normal_only = frame[frame["attack_cat"] == "Normal"]
+    csv = tmp_path / "normal_only.csv"
+    normal_only.to_csv(csv, index=False)
+
+    argv = ["evaluate", "--model", str(trained["model"]), "--input", str(csv)]
+    assert main(argv) == EXIT_OK
+
+    assert "file's ordering" not in capsys.readouterr().out
