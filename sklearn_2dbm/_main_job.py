@@ -27,6 +27,7 @@ from threadpoolctl import threadpool_limits
 
 from . import _plots, _report
 from ._version import __version__
+from .exceptions import UnknownCategoryWarning
 
 __all__ = [
     "PRESETS",
@@ -732,8 +733,6 @@ def _summarise_warnings(caught):
 
 def _run_steps(settings, steps, progress):
     """Everything but writing: returns the report and the fitted objects."""
-    from .exceptions import UnknownCategoryWarning
-
     seed = int(settings["seed"])
     steps.start("load data")
     flows = load_flows(
@@ -1570,6 +1569,7 @@ def predict_csv(
 
     n_rows = n_chunks = n_attacks = 0
     context = None
+    unseen = []
     try:
         handle = _open_binary(input_path)
     except OSError as exc:
@@ -1614,7 +1614,10 @@ def predict_csv(
                         else pd.concat([context, features], ignore_index=True)
                     )
                     n_context = len(batch) - len(features)
-                    proba = np.asarray(model.predict_proba(batch))[n_context:]
+                    with warnings.catch_warnings(record=True) as caught:
+                        warnings.simplefilter("always", UnknownCategoryWarning)
+                        proba = np.asarray(model.predict_proba(batch))[n_context:]
+                    unseen.extend(_reraise_other_warnings(caught))
                     labels = classes[proba.argmax(axis=1)]
                     scored = chunk.copy()
                     scored["predicted_label"] = labels
@@ -1631,12 +1634,33 @@ def predict_csv(
                 bar.close()
             if n_rows == 0:
                 raise InputError(f"input file {str(input_path)!r} has no data rows")
+    if unseen:
+        # One warning for the file rather than one per chunk.
+        warnings.warn(
+            f"{len(unseen)} of {n_chunks} chunk(s) held categories not seen in "
+            f"fit; the first: {unseen[0]}",
+            UnknownCategoryWarning,
+            stacklevel=2,
+        )
     return {
         "n_rows": n_rows,
         "n_chunks": n_chunks,
         "n_predicted_attacks": n_attacks,
         "layout": layout,
     }
+
+
+def _reraise_other_warnings(caught):
+    """Re-emit recorded warnings; return the unseen-category messages."""
+    unseen = []
+    for record in caught:
+        if issubclass(record.category, UnknownCategoryWarning):
+            unseen.append(str(record.message))
+        else:
+            warnings.warn_explicit(
+                record.message, record.category, record.filename, record.lineno
+            )
+    return unseen
 
 
 def _guarded(chunks, path):

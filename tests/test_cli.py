@@ -710,3 +710,22 @@ def test_evaluate_one_class_file_is_not_called_label_sorted(trained, tmp_path, c
     assert main(argv) == EXIT_OK
 
     assert "file's ordering" not in capsys.readouterr().out
+
+
+def test_predict_warns_once_about_unseen_categories(trained, tmp_path, capsys):
+    frame = unsw_frame(n_rows=40, seed=9).assign(proto="never-seen")
+    csv = tmp_path / "flows.csv"
+    frame.to_csv(csv, index=False)
+    argv = ["predict", "--model", str(trained["model"]), "--input", str(csv)]
+    argv += ["--output", str(tmp_path / "o.csv"), "--chunksize", "7"]
+
+    assert main(argv) == EXIT_OK
+
+    lines = [
+        line
+        for line in capsys.readouterr().err.splitlines()
+        if "UnknownCategoryWarning" in line
+    ]
+    assert len(lines) == 1
+    assert "6 of 6 chunk(s)" in lines[0]
+    assert "never-seen" in lines[0]
