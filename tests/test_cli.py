@@ -578,6 +578,28 @@ def test_detection_metrics_hand_worked():
     assert metrics["confusion_matrix"] == [[3, 1], [1, 2]]
 
 
+def test_macro_f1_leaves_out_classes_absent_from_the_test_side():
+    y_true = np.array(["Normal", "Normal", "DoS", "DoS"])
+    y_pred = np.array(["Normal", "DoS", "DoS", "DoS"])
+    metrics = _report.detection_metrics(
+        y_true,
+        y_pred,
+        attack_true=y_true != "Normal",
+        attack_pred=y_pred != "Normal",
+        categories=y_true,
+        normal_category="Normal",
+        target="category",
+        # Worms was in the data but has no test row and is never predicted.
+        labels=["DoS", "Normal", "Worms"],
+    )
+
+    # F1(Normal) = 2/3 (precision 1, recall 1/2); F1(DoS) = 4/5 (precision
+    # 2/3, recall 1); their mean is 11/15. Worms does not count.
+    assert metrics["macro_f1"] == pytest.approx(11 / 15)
+    assert set(metrics["recall_by_class"]) == {"DoS", "Normal"}
+    assert metrics["confusion_labels"] == ["DoS", "Normal", "Worms"]
+
+
 def test_atomic_write_failure_leaves_nothing(tmp_path):
     target = tmp_path / "report.json"
     target.write_text("old")
@@ -611,6 +633,30 @@ def test_summary_table_labels_published_claims():
         line for line in table.splitlines() if "parameter reduction" in line
     )
     assert "40.0%" in reduction and "38% fewer than teacher" in reduction
+    accuracy = next(line for line in table.splitlines() if line.startswith("accu"))
+    assert "99.86% (UNSW-NB15)" in accuracy
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        {"dataset": "unsw-nb15", "target": "category"},
+        {"dataset": "cic-ids2017", "target": "binary"},
+    ],
+)
+def test_published_accuracy_only_next_to_binary_unsw(config):
+    report = {
+        "config": config,
+        "protocol": {"name": "dedup-split"},
+        "models": {"teacher": {"accuracy": 0.5, "false_positive_rate": 0.1}},
+    }
+
+    lines = _report.format_summary_table(report).splitlines()
+
+    for metric in ("accuracy", "false-positive rate"):
+        line = next(line for line in lines if line.startswith(metric))
+        assert "99.86" not in line and "< 0.5%" not in line
+        assert "n/a (the claim is binary UNSW-NB15)" in line
 
 
 # --------------------------------------------------------------------------
