@@ -343,3 +343,17 @@ def test_truncated_gzip_chains_the_cause(tmp_path):
 def test_invalid_parameters(kwargs, name):
     with pytest.raises(ValueError, match=f"`{name}` must be one of"):
         load_unsw_nb15(**kwargs)
+
+
+def test_printed_report_shows_kept_counts_and_notes():
+    from sklearn_2dbm.datasets import LoadReport
+
+    report = LoadReport("toy", rows_read=3, rows_returned=3)
+    report.kept["duplicate_rows"] = 1
+    report.notes.append("byte-order mark removed")
+
+    assert str(report).splitlines() == [
+        "toy: 3 rows read, 3 returned",
+        "kept as they are: duplicate_rows 1",
+        "note: byte-order mark removed",
+    ]

@@ -104,7 +104,14 @@ class LoadReport:
         return asdict(self)
 
     def __str__(self):
-        return self.summary()
+        # The summary is what the warning says; printing the report also
+        # shows what was counted but kept, and the format facts handled.
+        lines = [self.summary()]
+        if self.kept:
+            kept = ", ".join(f"{key} {value}" for key, value in self.kept.items())
+            lines.append(f"kept as they are: {kept}")
+        lines.extend(f"note: {note}" for note in self.notes)
+        return "\n".join(lines)
 
 
 def _add(counts, key, n):
