@@ -16,7 +16,6 @@ import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import NotFittedError
 from sklearn.metrics import balanced_accuracy_score
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
@@ -33,6 +32,7 @@ from skorch.callbacks import (
 from torch import nn
 
 from ._modules import AttentionBiLSTM
+from ._utils import draw_seed
 from ._windowing import parse_window_columns
 from .exceptions import SklearnTwoDBMWarning
 
@@ -114,16 +114,6 @@ def _local_torch_seed(seed, device):
         yield
 
 
-def _draw_seed(random_state):
-    """An int seed from ``random_state`` without touching global RNG state."""
-    if random_state is None:
-        # A fresh generator from OS entropy; np.random's singleton is left alone.
-        return int(np.random.default_rng().integers(2**31 - 1))
-    if isinstance(random_state, numbers.Integral):
-        return int(random_state)
-    return int(check_random_state(random_state).randint(2**31 - 1))
-
-
 def _flatten_input(X):
     """Turn a 3-D array into 2-D; report the window the input carries.
 
@@ -196,7 +186,7 @@ class BaseBiLSTMClassifier(ClassifierMixin, BaseEstimator):
         device = self._check_device()
         X3, y_encoded = self._validate_training_data(X, y)
         class_weight = self._class_weight_tensor(y_encoded)
-        seed = _draw_seed(self.random_state)
+        seed = draw_seed(self.random_state)
 
         validate = self.early_stopping
         if validate:
