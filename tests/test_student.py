@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from _synthetic import make_windows
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
 
@@ -27,17 +28,9 @@ TINY = dict(
 )
 
 
-def make_windows(n=160, window=3, n_features=4, n_classes=2, seed=0):
-    rng = np.random.RandomState(seed)
-    X = rng.normal(size=(n, window, n_features))
-    score = X[:, -1, 0] + 0.5 * X[:, 0, 1]
-    cuts = np.quantile(score, np.arange(1, n_classes) / n_classes)
-    return X, np.digitize(score, cuts)
-
-
 @pytest.fixture(scope="module")
 def data():
-    return make_windows()
+    return make_windows(n=160)
 
 
 @pytest.fixture(scope="module")

@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from _synthetic import make_windows
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.utils._param_validation import InvalidParameterError
@@ -24,15 +25,6 @@ TINY = dict(
     n_threads=1,
     random_state=0,
 )
-
-
-def make_windows(n=200, window=3, n_features=4, n_classes=2, seed=0):
-    """Windows whose label depends on the last and the first step."""
-    rng = np.random.RandomState(seed)
-    X = rng.normal(size=(n, window, n_features))
-    score = X[:, -1, 0] + 0.5 * X[:, 0, 1]
-    cuts = np.quantile(score, np.arange(1, n_classes) / n_classes)
-    return X, np.digitize(score, cuts)
 
 
 def as_frame(X):
